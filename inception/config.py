@@ -22,8 +22,6 @@ ENV_DATA_DIR = "INCEPTION_DATA_DIR"
 ENV_MODEL = "INCEPTION_MODEL"
 ENV_MAX_ITERATIONS = "INCEPTION_MAX_ITERATIONS"
 
-_warned_cap: set[int] = set()
-
 
 def data_dir() -> Path:
     """The folder that holds downloaded and converted model files."""
@@ -42,8 +40,8 @@ def capped_iterations(num_iterations: int) -> int:
         cap = int(raw)
     except ValueError:
         raise ValueError(f"{ENV_MAX_ITERATIONS} must be a whole number, got {raw!r}") from None
-    if num_iterations > cap and cap not in _warned_cap:
-        _warned_cap.add(cap)
+    if num_iterations > cap:
+        # Python's default warning filter shows this once per calling line, not per loop.
         warnings.warn(f"{ENV_MAX_ITERATIONS}={cap}: optimisation loops run at most {cap} iterations",
                       stacklevel=3)
     return min(num_iterations, cap)
