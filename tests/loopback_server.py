@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -80,7 +81,6 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         # The default prints a traceback to stderr; keep it for the test to inspect instead.
-        import sys
         self.owner.errors.append(sys.exc_info()[1])
 
 
