@@ -6,6 +6,7 @@ step by the gradient's standard deviation, clip to 0..255, repeat.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -33,6 +34,22 @@ def gradient_ascent_step(images: np.ndarray, gradients: np.ndarray) -> tuple[np.
     return images.astype(np.float32), step_sizes
 
 
+def warn_about_dead_features(model: Inception, conv_id: int | None, features: Sequence[int],
+                             moved: np.ndarray) -> list[int]:
+    """Warn about features whose gradient stayed exactly zero: their image is the starting noise.
+
+    This happens when a ReLU before the feature never fires on a near-gray image (common in
+    depthwise layers of EfficientNet-Lite0). Returns the dead features.
+    """
+    dead = [int(f) for f, m in zip(features, moved) if not m]
+    if dead:
+        layer = "the final layer" if conv_id is None else model.conv_layer_name(conv_id)
+        warnings.warn(f"feature(s) {dead} of {layer} had a zero gradient at every step: nothing before "
+                      "them responds to the gray-noise start, so their image is unchanged noise. "
+                      "Try other features or layers, or the methods of notebook 07.", stacklevel=3)
+    return dead
+
+
 def optimize_features(conv_id: int | None, features: Sequence[int], num_iterations: int = 30,
                       model: Inception | None = None, seed: int | None = None,
                       show_progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +64,7 @@ def optimize_features(conv_id: int | None, features: Sequence[int], num_iteratio
     images = initial_images(model, len(features), seed)
     feature_array = np.asarray(features, dtype=np.int32)
     history = np.zeros((num_iterations, len(features)), dtype=np.float32)
+    moved = np.zeros(len(features), dtype=bool)
     steps = range(num_iterations)
     if show_progress:
         from tqdm.auto import tqdm
@@ -54,7 +72,10 @@ def optimize_features(conv_id: int | None, features: Sequence[int], num_iteratio
     for i in steps:
         objective, gradient = gradient_fn(images, feature_array)
         history[i] = objective
+        moved |= np.any(gradient.reshape(len(features), -1) != 0, axis=1)
         images, _ = gradient_ascent_step(images, gradient)
+    if num_iterations:
+        warn_about_dead_features(model, conv_id, features, moved)
     return images, history
 
 
@@ -82,8 +103,10 @@ def optimize_image(conv_id: int | None = None, feature: int = 0, num_iterations:
                    else model.feature_gradient(conv_id))
     image = initial_images(model, 1, seed)
     features = np.array([feature], dtype=np.int32)
+    moved = np.zeros(1, dtype=bool)
     for i in range(num_iterations):
         objective, gradient, *predictions = gradient_fn(image, features)
+        moved |= np.any(gradient != 0)
         image, step_size = gradient_ascent_step(image, gradient)
         if show_progress:
             pred = predictions[0][0]
@@ -94,6 +117,8 @@ def optimize_image(conv_id: int | None = None, feature: int = 0, num_iterations:
             print(f"Gradient min: {gradient.min():>9.6f}, max: {gradient.max():>9.6f}, "
                   f"stepsize: {step_size[0]:>9.2f}")
             print(f"Loss: {objective[0]:.6g}\n")
+    if num_iterations:
+        warn_about_dead_features(model, conv_id, [feature], moved)
     return image[0]
 
 
@@ -109,10 +134,14 @@ def optimize_images(conv_id: int | None = None, num_iterations: int = 30, show_s
         print("Final fully-connected layer before softmax.")
     else:
         print("Layer:", model.conv_layer_name(conv_id))
-    images, _ = optimize_features(conv_id, list(features), num_iterations, model=model, seed=seed,
-                                  show_progress=True)
+    features = list(features)
+    images, history = optimize_features(conv_id, features, num_iterations, model=model, seed=seed,
+                                        show_progress=True)
+    # A zero gradient leaves the image, hence the objective, exactly unchanged.
+    dead = {f for f, first, last in zip(features, history[0], history[-1]) if first == last} \
+        if len(history) > 1 else set()
     if plot:
         titles = [f"class {f}: {model.name_lookup.cls_to_name(f, True)}" if conv_id is None
-                  else f"feature {f}" for f in features]
+                  else f"feature {f}" + (" (dead)" if f in dead else "") for f in features]
         plot_images(images, show_size=show_size, titles=titles)
     return images

@@ -116,3 +116,21 @@ def test_plot_images_rejects_bad_input():
         inception.plot_images(np.zeros((6, 10, 10)))
     with pytest.raises(ValueError, match="show_size"):
         inception.plot_images(np.zeros((6, 10, 10, 3)), show_size=0)
+
+
+def test_dead_features_are_reported_not_passed_off_as_results(model):
+    # block11/depthwise: features 1..6 never respond to a near-gray image on this model.
+    conv_id = model.conv_layer_names.index("block11/depthwise/depthwise")
+    with pytest.warns(UserWarning, match=r"zero gradient at every step") as record:
+        images, history = inception.optimize_features(conv_id, [1, 2], num_iterations=3, model=model, seed=0)
+    assert "block11/depthwise/depthwise" in str(record[0].message)
+    np.testing.assert_array_equal(images, initial_images(model, 2, seed=0))
+    assert np.all(history[0] == history[-1])
+
+
+def test_live_features_raise_no_dead_warning(model):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inception.optimize_features(5, [2], num_iterations=2, model=model, seed=0)
