@@ -30,7 +30,8 @@ def plot_image(image: np.ndarray, title: str | None = None, ax=None):
     return ax
 
 
-def plot_images(images, show_size: int = 100, titles=None, nrows: int = 2, ncols: int = 3):
+def plot_images(images, show_size: int = 100, titles=None, nrows: int = 2, ncols: int = 3,
+                title: str | None = None):
     """Show up to six images in a 2x3 grid, each cropped to its top-left ``show_size`` pixels,
     min-max normalised and smoothed with spline16 interpolation."""
     import matplotlib.pyplot as plt
@@ -42,6 +43,8 @@ def plot_images(images, show_size: int = 100, titles=None, nrows: int = 2, ncols
         raise ValueError(f"show_size must be a positive number of pixels, got {show_size!r}")
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols, 2.2 * nrows))
     fig.subplots_adjust(hspace=0.15, wspace=0.1)
+    if title:
+        fig.suptitle(title, fontsize=10)
     for i, ax in enumerate(np.ravel(axes)):
         ax.set_xticks([])
         ax.set_yticks([])

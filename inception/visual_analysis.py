@@ -143,5 +143,6 @@ def optimize_images(conv_id: int | None = None, num_iterations: int = 30, show_s
     if plot:
         titles = [f"class {f}: {model.name_lookup.cls_to_name(f, True)}" if conv_id is None
                   else f"feature {f}" + (" (dead)" if f in dead else "") for f in features]
-        plot_images(images, show_size=show_size, titles=titles)
+        layer = "final layer (classes)" if conv_id is None else f"conv_id {conv_id}: {model.conv_layer_name(conv_id)}"
+        plot_images(images, show_size=show_size, titles=titles, title=f"{model.name}, {layer}")
     return images
