@@ -131,6 +131,7 @@ class Inception:
         self.input_size = (self.spec.input_size, self.spec.input_size)
         self.num_classes = self.spec.num_classes
         self._compiled: dict[Hashable, CompiledFunction] = {}
+        self._attachments: dict[Hashable, object] = {}
 
     # ------------------------------------------------------------------ basics
     def __repr__(self) -> str:
@@ -144,8 +145,19 @@ class Inception:
         self.close()
 
     def close(self) -> None:
-        """Close the TensorFlow session; the object is unusable afterwards."""
+        """Close the TensorFlow session (and those of attached helpers); unusable afterwards."""
+        for attachment in self._attachments.values():
+            if hasattr(attachment, "close"):
+                attachment.close()
+        self._attachments.clear()
         self.session.close()
+
+    def attached(self, key: Hashable, factory: Callable[[], object]):
+        """An object built once per model by ``factory`` (e.g. a variant graph with its own
+        session), kept with the model and closed with it."""
+        if key not in self._attachments:
+            self._attachments[key] = factory()
+        return self._attachments[key]
 
     # ------------------------------------------------------------------ layers
     def conv_layer_name(self, conv_id: int) -> str:
