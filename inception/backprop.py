@@ -42,7 +42,8 @@ from typing import Hashable, Mapping, Sequence
 
 import numpy as np
 
-from .model import CompiledFunction, Inception
+from .graph_utils import keep_ancestors, subgraph
+from .model import CompiledFunction, GraphRunner, Inception
 from .targets import Network, Target, as_target
 
 RELU_OP_TYPES = ("Relu", "Relu6")
@@ -142,25 +143,10 @@ def _model_outputs(model: Inception) -> list[str]:
 def classifier_graph_def(model: Inception):
     """The model's GraphDef without what other functions added (gradients, objectives):
     only the nodes its logits, softmax and transfer layer are computed from."""
-    import tensorflow as tf
-
-    graph_def = model.graph.as_graph_def()
-    nodes = {node.name: node for node in graph_def.node}
-    needed, stack = set(), _model_outputs(model)
-    while stack:
-        name = stack.pop()
-        if name in needed:
-            continue
-        needed.add(name)
-        stack.extend(i.lstrip("^").split(":")[0] for i in nodes[name].input)
-    out = tf.compat.v1.GraphDef()
-    out.versions.CopyFrom(graph_def.versions)
-    out.library.CopyFrom(graph_def.library)
-    out.node.extend(node for node in graph_def.node if node.name in needed)
-    return out
+    return keep_ancestors(model.graph.as_graph_def(), _model_outputs(model))
 
 
-class VariantGraph:
+class VariantGraph(GraphRunner):
     """The model's frozen graph, imported again with one ReLU backward rule.
 
     It has the members of :class:`inception.Inception` that the methods use
@@ -198,11 +184,8 @@ class VariantGraph:
                     self._weight_feeds[name + ":0"] = (initial, variable.initializer, value)
             if variable_names:
                 # Drop the constants the variables replace, so their values are held only once.
-                kept = tf.compat.v1.GraphDef()
-                kept.versions.CopyFrom(graph_def.versions)
-                kept.library.CopyFrom(graph_def.library)
-                kept.node.extend(n for n in graph_def.node if n.name not in set(variable_names))
-                graph_def = kept
+                graph_def = subgraph(graph_def, (n for n in graph_def.node
+                                                 if n.name not in set(variable_names)))
             tf.import_graph_def(graph_def, input_map=input_map, name="")
         self.session = tf.compat.v1.Session(graph=self.graph)
         self.resized_image = self.graph.get_tensor_by_name(model.resized_image.name)
@@ -227,19 +210,6 @@ class VariantGraph:
 
     def prepare_images(self, images) -> np.ndarray:
         return self.model.prepare_images(images)
-
-    def compiled(self, key: Hashable, build) -> CompiledFunction:
-        """As :meth:`inception.Inception.compiled`: build once per key, then reuse."""
-        function = self._compiled.get(key)
-        if function is None:
-            with self.graph.as_default():
-                extra_feeds, fetches = build()
-            function = CompiledFunction(self, [self.resized_image, *extra_feeds], fetches)
-            self._compiled[key] = function
-        return function
-
-    def predict(self, images) -> np.ndarray:
-        return self.compiled("predict", lambda: ([], [self.y_pred]))(self.prepare_images(images))[0]
 
     @property
     def variable_weight_names(self) -> list[str]:

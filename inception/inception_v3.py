@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .graph_utils import keep_ancestors
+
 DATA_URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
 ARCHIVE_NAME = "inception-2015-12-05.tgz"
 GRAPH_FILE = "classify_image_graph_def.pb"
@@ -122,31 +124,13 @@ def free_batch_dimension(graph_def, input_size: int = INPUT_SIZE):
     return out
 
 
-def keep_ancestors(graph_def, outputs=OUTPUT_NODES):
-    """Only the nodes ``outputs`` depend on, in their original order (drops DecodeJpeg & co.)."""
-    import tensorflow as tf
-
-    by_name = {n.name: n for n in graph_def.node}
-    needed, stack = set(), list(outputs)
-    while stack:
-        name = stack.pop()
-        if name in needed:
-            continue
-        if name not in by_name:
-            raise ValueError(f"the graph has no node {name!r}; is this the Inception v3 graph?")
-        needed.add(name)
-        stack.extend(i.split(":")[0].lstrip("^") for i in by_name[name].input)
-    out = tf.compat.v1.GraphDef()
-    out.versions.CopyFrom(graph_def.versions)
-    out.library.CopyFrom(graph_def.library)
-    out.node.extend(n for n in graph_def.node if n.name in needed)
-    return out
-
-
 def rewrite_graph_def(graph_def):
     """Fold old batch norms, free the batch dimension, drop what the outputs do not need."""
     graph_def, _ = fold_old_batch_norms(graph_def)
-    return keep_ancestors(free_batch_dimension(graph_def))
+    try:
+        return keep_ancestors(free_batch_dimension(graph_def), OUTPUT_NODES)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; is this the Inception v3 graph?") from None
 
 
 def read_graph_def(path: str | Path):

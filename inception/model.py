@@ -77,7 +77,7 @@ def resolve_model_name(model_name: str | None = None, data_dir: str | Path | Non
 class CompiledFunction:
     """A cached session callable: ``fn(image_batch, *other_feeds) -> list of arrays``."""
 
-    def __init__(self, model: "Inception", feeds: Sequence, fetches: Sequence):
+    def __init__(self, model: "GraphRunner", feeds: Sequence, fetches: Sequence):
         self.feeds = list(feeds)
         self.fetches = list(fetches)
         self._call = model.session.make_callable(self.fetches, feed_list=self.feeds)
@@ -86,7 +86,33 @@ class CompiledFunction:
         return self._call(*values)
 
 
-class Inception:
+class GraphRunner:
+    """Shared by a model and its variant graphs: cached compiled functions on ``self.graph``.
+
+    Subclasses set ``graph``, ``session``, ``resized_image``, ``y_pred``, ``_compiled`` (a dict)
+    and provide ``prepare_images``.
+    """
+
+    def compiled(self, key: Hashable, build: Callable[[], tuple[Sequence, Sequence]]) -> CompiledFunction:
+        """Build ``build()`` in this graph once per ``key`` and cache the session callable.
+
+        ``build`` runs with the graph as default and returns ``(extra_feeds, fetches)``;
+        the callable takes the image batch first, then the extra feeds in order.
+        """
+        function = self._compiled.get(key)
+        if function is None:
+            with self.graph.as_default():
+                extra_feeds, fetches = build()
+            function = CompiledFunction(self, [self.resized_image, *extra_feeds], fetches)
+            self._compiled[key] = function
+        return function
+
+    def predict(self, images) -> np.ndarray:
+        """Class probabilities, shape (B, num_classes), for images at the input size."""
+        return self.compiled("predict", lambda: ([], [self.y_pred]))(self.prepare_images(images))[0]
+
+
+class Inception(GraphRunner):
     """A frozen ImageNet classifier, loaded once. See the module docstring.
 
     Parameters
@@ -218,27 +244,9 @@ class Inception:
         return resize_image(image, self.input_size)
 
     # ------------------------------------------------------------------ running
-    def compiled(self, key: Hashable, build: Callable[[], tuple[Sequence, Sequence]]) -> CompiledFunction:
-        """Build ``build()`` in this graph once per ``key`` and cache the session callable.
-
-        ``build`` runs with the graph as default and returns ``(extra_feeds, fetches)``;
-        the callable takes the image batch first, then the extra feeds in order.
-        """
-        function = self._compiled.get(key)
-        if function is None:
-            with self.graph.as_default():
-                extra_feeds, fetches = build()
-            function = CompiledFunction(self, [self.resized_image, *extra_feeds], fetches)
-            self._compiled[key] = function
-        return function
-
     def run(self, fetches, images):
         """Evaluate tensors (or tensor names) for an image batch."""
         return self.session.run(fetches, {self.resized_image: self.prepare_images(images)})
-
-    def predict(self, images) -> np.ndarray:
-        """Class probabilities, shape (B, num_classes), for images at the input size."""
-        return self.compiled("predict", lambda: ([], [self.y_pred]))(self.prepare_images(images))[0]
 
     def classify(self, image_path: str | Path | None = None, image=None) -> np.ndarray:
         """Class scores (softmax) for one photo, given as a file path or an RGB array.

@@ -108,14 +108,8 @@ def _class_name(net: Network, cls: int) -> str:
     return lookup.cls_to_name(cls, only_first_name=True) if lookup is not None else f"class {cls}"
 
 
-@dataclass(frozen=True)
-class ClassLogit(Target):
-    """The logit (pre-softmax score) of class ``cls``."""
-
-    cls: int
-
-    def __post_init__(self):
-        object.__setattr__(self, "cls", _check_index(self.cls, "the class"))
+class _LogitTarget(Target):
+    """A target that weights the logits."""
 
     def output(self, net: Network):
         return net.y_logits
@@ -126,6 +120,16 @@ class ClassLogit(Target):
     def source(self, net: Network):
         return net.y_logits
 
+
+@dataclass(frozen=True)
+class ClassLogit(_LogitTarget):
+    """The logit (pre-softmax score) of class ``cls``."""
+
+    cls: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "cls", _check_index(self.cls, "the class"))
+
     def weights(self, net: Network) -> np.ndarray:
         return _logit_weights(net, {self.cls: 1.0})
 
@@ -134,7 +138,7 @@ class ClassLogit(Target):
 
 
 @dataclass(frozen=True)
-class LogitDifference(Target):
+class LogitDifference(_LogitTarget):
     """``logit[cls] - logit[other]``: evidence for ``cls`` *against* ``other``."""
 
     cls: int
@@ -145,15 +149,6 @@ class LogitDifference(Target):
         object.__setattr__(self, "other", _check_index(self.other, "the other class"))
         if self.cls == self.other:
             raise ValueError(f"the two classes must differ, got {self.cls} twice")
-
-    def output(self, net: Network):
-        return net.y_logits
-
-    def source_key(self, net: Network) -> Hashable:
-        return ("logits",)
-
-    def source(self, net: Network):
-        return net.y_logits
 
     def weights(self, net: Network) -> np.ndarray:
         return _logit_weights(net, {self.cls: 1.0, self.other: -1.0})
