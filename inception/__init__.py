@@ -23,6 +23,8 @@ from .sanity import cascading_randomization, localisation_scores, sample_composi
 from .targets import Channel, ClassLogit, LogitDifference, top_classes
 from .visual_analysis import get_conv_layer_names, optimize_features, optimize_image, optimize_images
 
+from . import optvis  # noqa: E402 - readable feature visualisation and DeepDream (notebooks 07-08)
+
 __all__ = [
     # the classic tutorial
     "DownloadError", "EFFICIENTNET_LITE0", "INCEPTION_V3", "Inception", "MODEL_NAMES", "data_dir",
@@ -35,4 +37,6 @@ __all__ = [
     "cascading_randomization", "default_cam_layer", "localisation_scores", "model_variants", "overlay",
     "plot_channel_grid", "plot_overlays", "rectified_layer_names", "sample_composite",
     "sparsity_profile", "target_gradients", "top_classes", "two_photo_composite",
+    # readable feature visualisation, DeepDream
+    "optvis",
 ]
