@@ -2,28 +2,10 @@
 import numpy as np
 import pytest
 
-from inception import Inception, download
 from inception.backprop import (DECONVNET, GUIDED, RELU_OP_TYPES, RULES, VANILLA, ModelVariants,
                                 VariantGraph, backward_rule, classifier_graph_def, model_variants,
                                 target_gradients, weight_tensor_names)
 from inception.targets import Channel, ClassLogit
-
-
-@pytest.fixture(scope="module")
-def fake_v3(tmp_path_factory):
-    """An Inception v3 built like the 2015 graph (Relu ops named like their scope, Concat joins,
-    pool_3, 1008 classes) with few channels: checks that nothing depends on EfficientNet's names."""
-    from fake_inception import fake_members
-
-    data_dir = tmp_path_factory.mktemp("data")
-    folder = download.model_dir(data_dir)
-    folder.mkdir(parents=True)
-    for name, data in fake_members().items():
-        (folder / name).write_bytes(data)
-    (folder / download.COMPLETE_MARKER).touch()
-    model = Inception("inception-v3", data_dir=data_dir)
-    yield model
-    model.close()
 
 
 def relu_inputs(model, count=3):

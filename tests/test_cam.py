@@ -4,7 +4,6 @@ import os
 import numpy as np
 import pytest
 
-from inception import Inception, download
 from inception.cam import CAMBase, GradCAM, GuidedGradCAM, default_cam_layer, upsample
 from inception.saliency import GuidedBackprop
 from inception.sanity import localisation_share, sample_composite
@@ -141,19 +140,11 @@ def test_200_calls_grow_neither_the_graph_nor_memory(model, cat_image, grad_cam)
     assert resident_bytes() - before < 20e6
 
 
-def test_inception_v3_uses_the_concat_before_pool_3(tmp_path):
+def test_inception_v3_uses_the_concat_before_pool_3(fake_v3):
     """The layer rule needs no model names: on an Inception v3-shaped graph it finds mixed_10/join."""
-    from fake_inception import fake_members
-
-    folder = download.model_dir(tmp_path)
-    folder.mkdir(parents=True)
-    for name, data in fake_members().items():
-        (folder / name).write_bytes(data)
-    (folder / download.COMPLETE_MARKER).touch()
-    with Inception("inception-v3", data_dir=tmp_path) as fake_v3:
-        image = np.random.default_rng(0).uniform(0, 255, (299, 299, 3)).astype(np.float32)
-        cam = GradCAM(fake_v3)
-        assert cam.layer == "mixed_10/join:0"
-        assert cam.coarse_maps(image, 449).shape == (1, 8, 8)
-        heatmap = GuidedGradCAM(fake_v3)(image, ClassLogit(449))
-        assert heatmap.shape == (299, 299) and heatmap.min() >= 0
+    image = np.random.default_rng(0).uniform(0, 255, (299, 299, 3)).astype(np.float32)
+    cam = GradCAM(fake_v3)
+    assert cam.layer == "mixed_10/join:0"
+    assert cam.coarse_maps(image, 449).shape == (1, 8, 8)
+    heatmap = GuidedGradCAM(fake_v3)(image, ClassLogit(449))
+    assert heatmap.shape == (299, 299) and heatmap.min() >= 0

@@ -4,7 +4,6 @@ import warnings
 import numpy as np
 import pytest
 
-from inception import Inception, download
 from inception.cam import GradCAM
 from inception.saliency import GuidedBackprop, VanillaGradient
 from inception.sanity import (Composite, cascading_randomization, edge_map, format_scores,
@@ -133,21 +132,13 @@ def test_localisation_scores_table(model):
     assert "Grad-CAM" in format_scores(scores)
 
 
-def test_the_checks_run_on_an_inception_v3_graph(tmp_path):
+def test_the_checks_run_on_an_inception_v3_graph(fake_v3):
     """Same functions, the 2015 graph's layout: Relu ops, conv2d_params kernels, softmax/weights
     as the top layer, 299x299 input."""
-    from fake_inception import fake_members
-
-    folder = download.model_dir(tmp_path)
-    folder.mkdir(parents=True)
-    for name, data in fake_members().items():
-        (folder / name).write_bytes(data)
-    (folder / download.COMPLETE_MARKER).touch()
-    with Inception("inception-v3", data_dir=tmp_path) as fake_v3:
-        composite = sample_composite(fake_v3, "cat", "coffee")
-        assert composite.image.shape == (299, 299, 3)
-        result = cascading_randomization(fake_v3, composite.image, 449,
-                                         {"Gradient": VanillaGradient, "Grad-CAM": GradCAM}, steps=2)
-        assert result.lowest_layer[1] == "softmax" and result.lowest_layer[-1] == "conv"
-        assert result.layer_count == len(fake_v3.conv_layer_names) + 1
-        assert result.maps["Grad-CAM"][0].shape == (299, 299)
+    composite = sample_composite(fake_v3, "cat", "coffee")
+    assert composite.image.shape == (299, 299, 3)
+    result = cascading_randomization(fake_v3, composite.image, 449,
+                                     {"Gradient": VanillaGradient, "Grad-CAM": GradCAM}, steps=2)
+    assert result.lowest_layer[1] == "softmax" and result.lowest_layer[-1] == "conv"
+    assert result.layer_count == len(fake_v3.conv_layer_names) + 1
+    assert result.maps["Grad-CAM"][0].shape == (299, 299)
