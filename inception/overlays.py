@@ -72,17 +72,9 @@ def _axes_grid(count: int, columns: int, size: float):
     return fig, axes.ravel()
 
 
-def plot_overlays(image, heatmaps: Mapping[str, np.ndarray], columns: int = 4, alpha: float = 0.5,
-                  cmap: str = "jet", show_photo: bool = True, size: float = 2.8, title: str | None = None):
-    """The photo, then each heatmap overlaid on it, titled by its key."""
+def _finish(fig, title: str | None):
     import matplotlib.pyplot as plt
 
-    panels = ([("photo", None)] if show_photo else []) + list(heatmaps.items())
-    fig, axes = _axes_grid(len(panels), columns, size)
-    for ax, (name, heatmap) in zip(axes, panels):
-        picture = np.asarray(image) / 255.0 if heatmap is None else overlay(image, heatmap, alpha, cmap)
-        ax.imshow(picture)
-        ax.set_title(name, fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -90,12 +82,22 @@ def plot_overlays(image, heatmaps: Mapping[str, np.ndarray], columns: int = 4, a
     return fig
 
 
+def plot_overlays(image, heatmaps: Mapping[str, np.ndarray], columns: int = 4, alpha: float = 0.5,
+                  cmap: str = "jet", show_photo: bool = True, size: float = 2.8, title: str | None = None):
+    """The photo, then each heatmap overlaid on it, titled by its key."""
+    panels = ([("photo", None)] if show_photo else []) + list(heatmaps.items())
+    fig, axes = _axes_grid(len(panels), columns, size)
+    for ax, (name, heatmap) in zip(axes, panels):
+        picture = np.asarray(image) / 255.0 if heatmap is None else overlay(image, heatmap, alpha, cmap)
+        ax.imshow(picture)
+        ax.set_title(name, fontsize=9)
+    return _finish(fig, title)
+
+
 def plot_maps(maps: Mapping[str, np.ndarray], columns: int = 4, cmap: str = "jet", size: float = 2.8,
               title: str | None = None):
     """Images side by side: ``(H, W)`` heatmaps (coloured, display-scaled) or ``(H, W, 3)``
     pictures in 0..1 (e.g. :func:`gradient_image`)."""
-    import matplotlib.pyplot as plt
-
     fig, axes = _axes_grid(len(maps), columns, size)
     for ax, (name, picture) in zip(axes, maps.items()):
         picture = np.asarray(picture)
@@ -104,8 +106,4 @@ def plot_maps(maps: Mapping[str, np.ndarray], columns: int = 4, cmap: str = "jet
         else:
             ax.imshow(picture)
         ax.set_title(name, fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    plt.show()
-    return fig
+    return _finish(fig, title)
