@@ -83,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.model == "inception-v3":
         sys.path.insert(0, str(REPO))
         import inception
-        inception.maybe_download()
+        try:
+            inception.maybe_download()
+        except inception.DownloadError as exc:
+            print(exc, file=sys.stderr)
+            return 2
 
     failures = []
     for path in notebook_paths(args.notebooks):
